@@ -1,0 +1,1 @@
+"""Generated framework stubs live in ``angzarr_client.proto.angzarr``."""

@@ -1,0 +1,1 @@
+"""The Angzarr coordinator: the runtime behind the ``angzarr`` command."""

@@ -1,0 +1,1 @@
+"""Generated poker messages (protobuf package ``examples``). Regenerate with ``make proto``."""
