@@ -114,15 +114,32 @@ class Coordinator:
             if service.command_handler and isinstance(service.command_handler.upcaster, str):
                 self.channels.channel(service.command_handler.upcaster)
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Refuse new RPCs with UNAVAILABLE, let in-flight ones finish within ``grace`` seconds, end
-        streams with UNAVAILABLE, close the business channels."""
+    async def drain(self, grace: float = 10.0) -> None:
+        """Refuse new RPCs with UNAVAILABLE, end streams with UNAVAILABLE, and wait at most ``grace``
+        seconds for the RPCs in flight to finish."""
         self._draining = True
         self._stopping.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), grace)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """``drain``, then stop delivery at a commit boundary and close the business channels."""
+        await self.drain(grace)
         await self.reactions.close()
         await self.channels.close()
+
+    async def shutdown(self, servers: list[grpc.aio.Server], grace: float) -> None:
+        """Graceful stop of the coordinator and the servers carrying it. The servers stay open while
+        the coordinator drains, so a late caller gets our UNAVAILABLE rather than the transport's
+        CANCELLED; once nothing is in flight they stop (with what is left of ``grace``)."""
+        deadline = asyncio.get_running_loop().time() + grace
+        await self.drain(grace)
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        results = await asyncio.gather(*(server.stop(remaining) for server in servers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("server_stop_failed", error=repr(result))
+        await self.stop(0)
 
     def register(self, server: grpc.aio.Server, *, service: str | None = None) -> None:
         """Add CommandHandlerCoordinatorService, EventQueryService, EventStreamService and the saga,

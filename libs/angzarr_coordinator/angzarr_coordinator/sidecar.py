@@ -238,12 +238,12 @@ class SidecarRuntime:
         if self._replayer is not None:
             await self._replayer.stop()
         grace = self.config.drain_seconds
-        stops = []
-        if self._server is not None:
-            stops.append(self._server.stop(grace))
+        servers = [self._server] if self._server is not None else []
         if self.coordinator is not None:
-            stops.append(self.coordinator.stop(grace))
-        drain = asyncio.ensure_future(asyncio.gather(*stops, return_exceptions=True))
+            stopping = self.coordinator.shutdown(servers, grace)
+        else:
+            stopping = asyncio.gather(*(server.stop(grace) for server in servers), return_exceptions=True)
+        drain = asyncio.ensure_future(stopping)
         hurry = asyncio.ensure_future(self._stops.hurried.wait())
         await asyncio.wait({drain, hurry}, return_when=asyncio.FIRST_COMPLETED)
         hurry.cancel()

@@ -243,11 +243,11 @@ class StandaloneRuntime:
         log.info("standalone_stopped")
 
     async def _drain(self) -> None:
-        grace = self._drain_seconds
-        stops = [server.stop(grace) for server in self._servers]
         if self.coordinator is not None:
-            stops.append(self.coordinator.stop(grace))
-        results = await asyncio.gather(*stops, return_exceptions=True)
+            await self.coordinator.shutdown(self._servers, self._drain_seconds)
+            return
+        results = await asyncio.gather(*(server.stop(self._drain_seconds) for server in self._servers),
+                                       return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 log.error("drain_failed", error=repr(result))
