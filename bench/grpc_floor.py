@@ -4,6 +4,8 @@ The same load generator and workload as ``throughput.py`` against two stand-ins 
 each a ``grpc.aio`` server process on a Unix socket serving ``HandleCommand``:
 
 - ``echo``: answers at once with an empty ``CommandResponse`` (one RPC per command, no work);
+- ``echo-sync``: the same from a synchronous ``grpc.server`` with a thread pool, the kind of server the
+  client library's ``run_server`` gives business services (the coordinator's server is ``grpc.aio``);
 - ``relay``: forwards each command to the real counter service's ``CommandHandlerService.Handle``
   (an empty history) and answers with its events: the coordinator's two RPC hops, no store, no logic.
 
@@ -11,7 +13,7 @@ The coordinator's own work (validation, cache, store, stamping, snapshots) is wh
 adds on top of ``relay``.
 
     uv run python bench/grpc_floor.py [--seconds 10]          # writes bench/results/grpc_floor.json
-    python grpc_floor.py --serve echo|relay --socket PATH [--handler-socket PATH]   # one stand-in
+    python grpc_floor.py --serve echo|echo-sync|relay --socket PATH [--handler-socket PATH]   # one stand-in
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent import futures
 from pathlib import Path
 
 import grpc
@@ -51,6 +55,24 @@ class _Relay(command_handler_pb2_grpc.CommandHandlerCoordinatorServiceServicer):
         contextual.events.cover.CopyFrom(request.command.cover)
         reply = await self.stub.Handle(contextual, timeout=30)
         return command_handler_pb2.CommandResponse(events=reply.events)
+
+
+class _SyncEcho(command_handler_pb2_grpc.CommandHandlerCoordinatorServiceServicer):
+    def HandleCommand(self, request, context):
+        return command_handler_pb2.CommandResponse()
+
+
+def _serve_sync(socket: str) -> None:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=10), options=loadgen.CHANNEL_OPTIONS)
+    command_handler_pb2_grpc.add_CommandHandlerCoordinatorServiceServicer_to_server(_SyncEcho(), server)
+    server.add_insecure_port(f"unix:{socket}")
+    server.start()
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    print("READY", flush=True)
+    stopped.wait()
+    server.stop(1)
 
 
 async def _serve(kind: str, socket: str, handler_socket: str) -> None:
@@ -110,7 +132,7 @@ def measure(kind: str, args: argparse.Namespace, run_dir: Path) -> dict[str, obj
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["echo", "relay"])
+    parser.add_argument("--serve", choices=["echo", "echo-sync", "relay"])
     parser.add_argument("--socket")
     parser.add_argument("--handler-socket", default="")
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -119,12 +141,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--aggregates", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.serve == "echo-sync":
+        _serve_sync(args.socket)
+        return {"served": args.serve}
     if args.serve:
         asyncio.run(_serve(args.serve, args.socket, args.handler_socket))
         return {"served": args.serve}
     metrics: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="azfl-", dir="/tmp") as tmp:
-        for kind in ("echo", "relay"):
+        for kind in ("echo", "echo-sync", "relay"):
             metrics[kind] = measure(kind, args, Path(tmp))
     metrics["workload"] = {"clients": args.clients, "aggregates": args.aggregates, "seconds": args.seconds,
                            "load_generator": "grpc.aio, one channel per client, 1 process (as throughput.py)"}

@@ -89,13 +89,20 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds process ``pid`` has used so far (all its threads); ``None`` if gone."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (all its threads, or only ``thread``);
+    ``None`` if gone."""
+    stat = Path(f"/proc/{pid}/stat") if thread is None else Path(f"/proc/{pid}/task/{thread}/stat")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loop_thread_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of process ``pid``'s main thread alone (the coordinator's event loop runs there)."""
+    return cpu_seconds(pid, thread=pid)
 
 
 def system_cpu_seconds(system: StandaloneSystem) -> dict[str, float | None]:

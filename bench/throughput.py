@@ -25,7 +25,7 @@ from pathlib import Path
 import loadgen
 import peer_eventsourcing
 from report import machine_busy_seconds, percentile, print_table, write_result
-from system import counter_system, system_cpu_seconds, system_peak_rss
+from system import counter_system, loop_thread_cpu_seconds, system_cpu_seconds, system_peak_rss
 
 
 def _own_cpu() -> float:
@@ -42,11 +42,13 @@ def measure_standalone(args: argparse.Namespace, run_dir: Path) -> dict[str, obj
     try:
         socket = str(system.client_socket("counter"))
         cpu_before = system_cpu_seconds(system)
+        loop_before = loop_thread_cpu_seconds(system.process.pid) or 0.0
         own_before = _own_cpu()
         busy_before, wall_before = machine_busy_seconds(), time.monotonic()
         result = loadgen.run_load(socket, aggregates=args.aggregates, clients=args.clients, seconds=args.seconds,
                                   warmup=args.warmup, processes=args.processes)
         cpu = {k: v - (cpu_before.get(k) or 0.0) for k, v in system_cpu_seconds(system).items() if v is not None}
+        loop_cpu = (loop_thread_cpu_seconds(system.process.pid) or 0.0) - loop_before
         cpu["load_generator"] = _own_cpu() - own_before
         busy, wall = machine_busy_seconds() - busy_before, time.monotonic() - wall_before
         # What the rest of the machine (other users' processes) took from the 2 cores meanwhile.
@@ -69,6 +71,10 @@ def measure_standalone(args: argparse.Namespace, run_dir: Path) -> dict[str, obj
                                if k != "everything_else_on_the_machine"},
         "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
         "machine_cores_busy": machine_cores_busy,
+        # The coordinator's main thread, where its one event loop runs: the share of one core it kept
+        # busy over the run (warm-up included), and its part of the coordinator's CPU per command.
+        "coordinator_loop_thread_busy": round(loop_cpu / wall, 2),
+        "coordinator_loop_thread_cpu_ms_per_command": round(loop_cpu * 1000 / max(1, len(lat_ms)), 3),
         "coordinator_peak_rss_mb": rss.get("coordinator"),
         "service_peak_rss_mb": {k: v for k, v in rss.items() if k != "coordinator"},
     }

@@ -19,7 +19,7 @@ REQUIRED = {
     "projection_lag": ["p50_ms", "p99_ms", "events_per_second"],
     "poker_hand": ["cascade_hand_ms", "async_hand_ms", "hands_per_minute"],
     "throughput_postgres": [],
-    "grpc_floor": ["echo", "relay"],
+    "grpc_floor": ["echo", "echo-sync", "relay"],
 }
 
 
@@ -62,6 +62,7 @@ def test_bench_run_all_tiny_writes_every_result(tmp_path: Path) -> None:
 
     floor = _result(tmp_path, "grpc_floor")
     assert floor["echo"]["commands_per_second"] > 0 and floor["relay"]["errors"] == {}
+    assert floor["echo-sync"]["commands_per_second"] > 0 and floor["echo-sync"]["errors"] == {}
 
     postgres = _result(tmp_path, "throughput_postgres")
     assert "skipped" in postgres or (postgres["commands"] > 0 and postgres["errors"] == {})
