@@ -32,10 +32,12 @@ def start_coordinator(db: Path, socket: Path, shop: Shop) -> subprocess.Popen:
         [sys.executable, str(SCRIPT), "--db", str(db), "--socket", str(socket), "--shop-dir", str(shop.directory)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONUNBUFFERED="1"),
     )
-    line = process.stdout.readline().decode().strip()
-    if line != "READY":
+    said = []
+    while (line := process.stdout.readline().decode()) and line.strip() != "READY":
+        said.append(line.strip())  # log lines before it, e.g. the leases a killed predecessor left
+    if line.strip() != "READY":
         process.kill()
-        raise RuntimeError(f"coordinator did not start (said {line!r})")
+        raise RuntimeError(f"coordinator did not start (said {said!r})")
     return process
 
 

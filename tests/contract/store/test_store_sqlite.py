@@ -196,3 +196,31 @@ async def test_stored_page_bytes_are_the_stamped_serialization(sqlite_store, mak
 async def test_a_missing_directory_fails_clearly(tmp_path):
     with pytest.raises(StoreUnavailable, match="directory exists"):
         await SqliteEventStore(tmp_path / "nowhere" / "events.db").open()
+
+
+async def test_opening_releases_the_outbox_leases_of_a_dead_process(tmp_path, make):
+    """A lease is a claim by a running dispatcher; whoever takes the process lock knows every lease in
+    the file belongs to a process that is gone, so its entries are claimable at once."""
+    from angzarr_coordinator.store.base import NewReaction, OutboxEntry
+
+    path = tmp_path / "events.db"
+    store = SqliteEventStore(path)
+    await store.open()
+    trigger, other = make.key("player"), make.key("player")
+    entry = OutboxEntry("command", "table", "saga:s;player;a0", b"a0", "")
+    await store.record_reaction(NewReaction("saga:s", trigger, 0, [entry], lease_seconds=600))  # inline dispatch
+    await store.record_reaction(NewReaction("saga:s", other, 0, [OutboxEntry("command", "table", "saga:s;b0", b"b0", "")]))
+    claimed = await store.claim_outbox("saga:s", lease_seconds=600)
+    assert [r.entry.request for r in claimed] == [b"b0"]
+    assert await store.claim_outbox("saga:s", lease_seconds=600) == []  # both leased for 10 minutes
+    await store.close()  # (a killed process leaves the same rows behind; the lock goes with it)
+
+    reopened = SqliteEventStore(path)
+    await reopened.open()
+    try:
+        again = await reopened.claim_outbox("saga:s", lease_seconds=600)
+        assert sorted(r.entry.request for r in again) == [b"a0", b"b0"]
+        assert all(r.status == "pending" for r in again)
+        assert await reopened.claim_outbox("saga:s", lease_seconds=600) == []  # the new claims hold
+    finally:
+        await reopened.close()

@@ -28,6 +28,18 @@ def claim(conn: sqlite3.Connection, reactor: str, lease_seconds: float, limit: i
     return records
 
 
+def release_leases(conn: sqlite3.Connection) -> int:
+    """Make every pending entry claimable now; the number of entries whose lease or retry delay ended.
+
+    Only for the process that has just taken the store's process lock: no other process can be
+    dispatching, so every lease in the file was taken by one that is gone (killed mid-dispatch).
+    """
+    cursor = conn.execute(
+        "UPDATE outbox SET lease_until = 0 WHERE status = 'pending' AND lease_until > ?", (time.time_ns(),)
+    )
+    return cursor.rowcount
+
+
 def settle(
     conn: sqlite3.Connection, entry_id: int, status: str, result: bytes | None, error: str, cancel_rest: bool
 ) -> None:

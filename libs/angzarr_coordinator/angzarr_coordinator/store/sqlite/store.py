@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
+
 from angzarr_client.proto.angzarr import types_pb2
 from angzarr_coordinator.store.base import (
     AggregateKey,
@@ -41,6 +43,8 @@ from angzarr_coordinator.store.sqlite.lockfile import ProcessLock
 from angzarr_coordinator.store.sqlite.writer import Writer, translate
 
 T = TypeVar("T")
+
+log = structlog.get_logger("angzarr.store")
 
 # Waiters re-check the watermark at least this often even without a wake-up (§6.7).
 _WAIT_SLICE = 1.0
@@ -102,6 +106,12 @@ class SqliteEventStore(EventStore):
             initializer=self._open_reader,
         )
         self._state = "open"
+        # We hold the process lock, so no other process is dispatching: outbox leases left in the file
+        # belong to a process that died mid-dispatch. Release them, so its reactions are sent again at
+        # once instead of after the lease time (the targets deduplicate by provenance, §6.4).
+        released = await self._write(outbox.release_leases)
+        if released:
+            log.info("outbox leases of a previous process released", entries=released, database=str(self.path))
 
     async def close(self) -> None:
         """Finish queued writes, checkpoint the WAL, close connections, release the lock."""
