@@ -17,6 +17,7 @@ from poker_checks import (
     check_money,
     check_reactions_applied_once,
     check_seats_match_reservations,
+    check_snapshots_match_full_history,
     check_table_idle,
     connect,
     dead_letters,
@@ -68,3 +69,6 @@ def test_bots_play_a_whole_game_and_the_books_balance(start_system, variant):
                        extra=[f"{first.name} withdraws ${WITHDRAWAL}", *(f"{b.name} releases $" for b in game.bots)])
 
     assert system.stop() == 0, f"angzarr standalone did not shut down cleanly:\n{system.log_tail()}"
+    stored = check_snapshots_match_full_history(system.run_dir / "data" / "angzarr.db")
+    if variant != "holdem":  # Omaha and draw hands run past the hand's snapshot interval (25 events)
+        assert stored["hand"] > 0, f"no hand was long enough to be snapshotted: {dict(stored)}"

@@ -141,10 +141,12 @@ class ServiceProcess:
         exits first or ``timeout`` passes."""
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        # Short reconnect backoff: the socket appears a moment after the process starts.
+        # Short reconnect backoff: the socket appears a moment after the process starts. gRPC takes the
+        # "min" backoff as the time one connection attempt may take: it stays long, or a service slow
+        # to finish its handshake on a loaded machine would never be seen serving.
         channel = grpc.aio.insecure_channel(
             grpc_target(self.launch.endpoint),
-            options=[("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconnect_backoff_ms", 50),
+            options=[("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconnect_backoff_ms", 5000),
                      ("grpc.max_reconnect_backoff_ms", 200)],
         )
         stub = health_pb2_grpc.HealthStub(channel)
