@@ -7,6 +7,7 @@ from full history with the services' own appliers (``Player(book).state`` ...). 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from angzarr_client.proto.angzarr import types_pb2
+from angzarr_client.typeurl import pack
+from angzarr_coordinator.store.sqlite import SqliteEventStore
 from hand import Hand, apply_event
 from player import Player
 from poker_contracts import hand_pb2, player_pb2, table_pb2
@@ -300,7 +303,6 @@ def game_payloads(history: GameHistory) -> list[tuple[str, str, bytes]]:
     return out
 
 
-
 AGGREGATES = {"player": Player, "table": Table, "hand": Hand}
 
 
@@ -310,10 +312,6 @@ def check_snapshots_match_full_history(database: Path) -> Counter:
     there is one, and from a snapshot taken halfway through its history the way the services take them
     (the state packed into ``Snapshot.state``), so the check holds even when no game ran long enough for
     a stored one. Reads the SQLite file of a stopped system; returns the stored snapshots per domain."""
-    import asyncio
-
-    from angzarr_client.typeurl import pack
-    from angzarr_coordinator.store.sqlite import SqliteEventStore
 
     def same_state(domain: str, root: str, seeded: types_pb2.EventBook, full: types_pb2.EventBook) -> None:
         handler = AGGREGATES[domain]

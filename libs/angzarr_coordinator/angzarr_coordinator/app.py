@@ -71,6 +71,23 @@ class _CommandService(command_handler_pb2_grpc.CommandHandlerCoordinatorServiceS
             return await self.c.compensations.handle(request, _reaction_id(context))
 
 
+async def shutdown(coordinator: Coordinator | None, servers: list[grpc.aio.Server], grace: float) -> None:
+    """Graceful stop of a coordinator (if one was started) and the servers carrying it. The servers stay
+    open while the coordinator drains, so a late caller gets our UNAVAILABLE rather than the transport's
+    CANCELLED; once nothing is in flight they stop with what is left of ``grace``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    if coordinator is not None:
+        await coordinator.drain(grace)
+    remaining = max(0.0, deadline - loop.time())
+    results = await asyncio.gather(*(server.stop(remaining) for server in servers), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            log.error("server_stop_failed", error=repr(result))
+    if coordinator is not None:
+        await coordinator.stop(0)
+
+
 class Coordinator:
     """Commands, facts, speculation, compensation, queries and streams for the topology's domains."""
 
@@ -127,19 +144,6 @@ class Coordinator:
         await self.drain(grace)
         await self.reactions.close()
         await self.channels.close()
-
-    async def shutdown(self, servers: list[grpc.aio.Server], grace: float) -> None:
-        """Graceful stop of the coordinator and the servers carrying it. The servers stay open while
-        the coordinator drains, so a late caller gets our UNAVAILABLE rather than the transport's
-        CANCELLED; once nothing is in flight they stop (with what is left of ``grace``)."""
-        deadline = asyncio.get_running_loop().time() + grace
-        await self.drain(grace)
-        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
-        results = await asyncio.gather(*(server.stop(remaining) for server in servers), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                log.error("server_stop_failed", error=repr(result))
-        await self.stop(0)
 
     def register(self, server: grpc.aio.Server, *, service: str | None = None) -> None:
         """Add CommandHandlerCoordinatorService, EventQueryService, EventStreamService and the saga,

@@ -238,12 +238,10 @@ class SidecarRuntime:
         if self._replayer is not None:
             await self._replayer.stop()
         grace = self.config.drain_seconds
+        from angzarr_coordinator.app import shutdown
+
         servers = [self._server] if self._server is not None else []
-        if self.coordinator is not None:
-            stopping = self.coordinator.shutdown(servers, grace)
-        else:
-            stopping = asyncio.gather(*(server.stop(grace) for server in servers), return_exceptions=True)
-        drain = asyncio.ensure_future(stopping)
+        drain = asyncio.ensure_future(shutdown(self.coordinator, servers, grace))
         hurry = asyncio.ensure_future(self._stops.hurried.wait())
         await asyncio.wait({drain, hurry}, return_when=asyncio.FIRST_COMPLETED)
         hurry.cancel()

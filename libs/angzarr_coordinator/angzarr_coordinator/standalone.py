@@ -243,14 +243,9 @@ class StandaloneRuntime:
         log.info("standalone_stopped")
 
     async def _drain(self) -> None:
-        if self.coordinator is not None:
-            await self.coordinator.shutdown(self._servers, self._drain_seconds)
-            return
-        results = await asyncio.gather(*(server.stop(self._drain_seconds) for server in self._servers),
-                                       return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                log.error("drain_failed", error=repr(result))
+        from angzarr_coordinator.app import shutdown
+
+        await shutdown(self.coordinator, self._servers, self._drain_seconds)
 
     async def _teardown(self, *, kill: bool) -> None:
         """Stop services, close the store, remove sockets; safe to call whatever was started."""
